@@ -114,6 +114,22 @@ class Mean(Metric):
         total.add_(value if value.dtype == total.dtype else value.to(total.dtype), alpha=weight)
         self.count.add_(weight)
 
+    def update_block(self, values, weights):
+        """`update_scalar` for many values at once: `total += sum(values[i] * weights[i]); count += sum(weights)`.
+
+        `values` are 0-d tensors on the states' device, `weights` Python numbers (batch sizes).
+
+        Example:
+            >>> m = Mean()
+            >>> m.update_block([torch.tensor(1.0), torch.tensor(4.0)], [3, 1])
+            >>> float(m.result())
+            1.75
+        """
+        total = self.total
+        stacked = torch.stack(values).to(total.dtype)
+        total.add_(torch.dot(stacked, torch.tensor(weights, dtype=total.dtype, device=total.device)))
+        self.count.add_(sum(weights))
+
     def result(self):
         return divide_no_nan(self.total, self.count)
 

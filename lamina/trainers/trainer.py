@@ -20,13 +20,14 @@ from lamina.layers.layer import _LOSSES_ADDED, _hooks_absent
 from lamina.layers.symbolic import flatten, map_structure
 from lamina.trainers import data_adapters
 from lamina.trainers.compile_utils import CompileLoss, CompileMetrics
-from lamina.trainers.softmax_fusion import direct_cross_entropy, softmax_cross_entropy_fusion
+from lamina.trainers.softmax_fusion import direct_cross_entropy, one_hot_as_class_indices, softmax_cross_entropy_fusion
 from lamina.trainers.data_adapters import unpack_x_y_sample_weight
 
 # The multi-process strategy whose `scope()` is active (set by `lamina.distribute`, which sits above
 # the trainer). Models created or compiled in it keep it in `_distribution`; None (the single-process
 # case) leaves every code path below exactly as without a strategy.
 _DISTRIBUTION = [None]
+_LOSS_BLOCK = 1024  # evaluate: batch losses summed into the loss tracker this many at a time
 
 
 class _Logs(collections.abc.Mapping):
@@ -250,11 +251,12 @@ class Trainer:
         y_pred = y_pred.detach() if type(y_pred) is torch.Tensor else map_structure(_detach, y_pred)
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
-    def _forward_and_loss(self, x, y, sample_weight, cache, training):
+    def _forward_and_loss(self, x, y, sample_weight, cache, training, direct=None):
         """Forward pass and total loss of the built-in steps.
 
         A softmax output trained with cross-entropy runs on its logits (`log_softmax` inside the loss, as
-        tf.keras did); `y_pred` is then the softmax of the detached logits, for the metrics.
+        tf.keras did); `y_pred` is then the softmax of the detached logits, for the metrics. `direct` replaces
+        the fused loss's plain form (`evaluate` passes the class-index form for one-hot labels).
         """
         fusion = cache["softmax_logits"]
         if fusion is not None and y is not None:
@@ -264,7 +266,7 @@ class Trainer:
                 logits = self._call_for_step(x, training)
             finally:
                 layer.__dict__["_linear_activation"] = False
-            direct = cache["direct_ce"]
+            direct = direct or cache["direct_ce"]
             if sample_weight is None and direct is not None and type(y) is torch.Tensor:
                 loss = direct(y, logits)
             else:
@@ -541,20 +543,30 @@ class Trainer:
                 and getattr(self, "_distribution", None) is None and adapter.num_samples > 0)
 
     def _evaluate_tensors(self, x, y, sample_weight, batch_size):
-        """`evaluate`'s loop for the built-in `test_step` on in-memory tensors (same numbers, less per-batch work)."""
+        """`evaluate`'s loop for the built-in `test_step` on in-memory tensors (same numbers, less per-batch work):
+        one-hot labels of a fused softmax cross-entropy become class indices once per call, and the batch losses
+        are summed into the loss tracker in blocks rather than one update per batch."""
         cache = self._train_cache or self._build_train_cache()
         tracker, metrics = self._loss_tracker, self._compile_metrics
+        labels, direct = (y, None) if sample_weight is not None else one_hot_as_class_indices(cache, y)
+        losses, sizes = [], []
         with torch.no_grad():
             for start in range(0, x.shape[0], batch_size):
                 stop = start + batch_size
-                xb, yb = x[start:stop], y[start:stop]
+                xb = x[start:stop]
                 swb = None if sample_weight is None else sample_weight[start:stop]
                 if _LOSSES_ADDED[0]:
                     self._clear_added_losses()
-                y_pred, loss = self._forward_and_loss(xb, yb, swb, cache, training=False)
-                tracker.update_scalar(loss, xb.shape[0])
+                y_pred, loss = self._forward_and_loss(xb, labels[start:stop], swb, cache, training=False, direct=direct)
+                losses.append(loss)
+                sizes.append(xb.shape[0])
                 if metrics is not None:
-                    metrics.update_state(yb, y_pred, swb)
+                    metrics.update_state(y[start:stop], y_pred, swb)
+                if len(losses) == _LOSS_BLOCK:
+                    tracker.update_block(losses, sizes)
+                    losses, sizes = [], []
+            if losses:
+                tracker.update_block(losses, sizes)
         return self._epoch_logs(_Logs(self))
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None, callbacks=None,
@@ -591,8 +603,12 @@ class Trainer:
         outputs = []
         if not hooks and self._plain_tensor_data(adapter, "predict_step"):
             x, b = adapter.x, adapter.batch_size
+            call = self.call if self._mode_driven_call and _hooks_absent(self) else None
             with torch.no_grad():  # built-in step on in-memory tensors: slice and call, nothing else per batch
-                outputs = [self._call_for_step(x[start:start + b], False) for start in range(0, x.shape[0], b)]
+                if call is not None:  # the model's mode is already eval(): `call` directly
+                    outputs = [call(x[start:start + b]) for start in range(0, x.shape[0], b)]
+                else:
+                    outputs = [self._call_for_step(x[start:start + b], False) for start in range(0, x.shape[0], b)]
         with torch.no_grad():
             for step, batch in enumerate(adapter.epoch() if not outputs else ()):
                 if hooks:

@@ -63,7 +63,12 @@ class Dense(Layer):
         self.built = True
 
     def call(self, inputs):
-        kernel, bias = self.kernel, self.bias
+        params = self._parameters  # read directly: `self.kernel` goes through nn.Module.__getattr__ (~1 µs each)
+        kernel, bias = params.get("kernel"), params.get("bias")
+        if kernel is None:  # a subclass keeping its kernel outside the registered parameters
+            kernel = self.kernel
+        if bias is None:
+            bias = self.bias
         if inputs.dtype != kernel.dtype:  # e.g. int64 one-hot from a lookup layer: matmul promotes, as in Keras
             inputs = inputs.to(kernel.dtype)
         if inputs.dim() == 2 and bias is not None:
