@@ -29,8 +29,9 @@ class Variable(torch.nn.Parameter):
     def __init__(self, *args, **kwargs):  # everything happens in __new__
         pass
 
-    def __reduce_ex__(self, proto):
-        return torch.nn.Parameter.__reduce_ex__(self, proto)
+    def __reduce_ex__(self, proto):  # pickles (and `torch.save`s) as a Variable, Keras attributes included
+        return (_rebuild_variable, (self.data, self._keras_trainable, self._keras_name, self.path, self.constraint,
+                                    self.regularizer, self.requires_grad))
 
     def __deepcopy__(self, memo):
         if id(self) in memo:
@@ -105,3 +106,10 @@ class Variable(torch.nn.Parameter):
 
     def __repr__(self):
         return f"<Variable path={self.path}, shape={tuple(self.shape)}, dtype={str(self.dtype).replace('torch.', '')}, value={self.detach().cpu().numpy()}>"
+
+
+def _rebuild_variable(data, trainable, name, path, constraint, regularizer, requires_grad):
+    variable = Variable(data, trainable, name, constraint, regularizer)
+    variable.path = path
+    variable.requires_grad_(requires_grad)
+    return variable

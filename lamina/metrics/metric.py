@@ -90,6 +90,11 @@ class MetricVariable(torch.Tensor):
     def __reduce_ex__(self, protocol):
         return (_rebuild_variable, (self.detach().cpu().clone(), self._var_name, self._path))
 
+    def __deepcopy__(self, memo):
+        if id(self) not in memo:
+            memo[id(self)] = _rebuild_variable(self.detach().clone(), self._var_name, self._path)
+        return memo[id(self)]
+
 
 def _rebuild_variable(data, name, path):
     var = MetricVariable(data, name=name)

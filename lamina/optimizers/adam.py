@@ -53,9 +53,12 @@ class Adam(Optimizer):
         if self.amsgrad:
             self._velocity_hats = self.add_optimizer_variables(var_list, "velocity_hat")
 
-    def _update(self, grads, params, lr, step, idx):
+    def _host_scalars(self, lr, step):
+        return (lr * (1 - self.beta_2**step) ** 0.5 / (1 - self.beta_1**step),)
+
+    def _update(self, grads, params, lr, step, idx, scalars=None):
         m, v = _select(self._momentums, idx), _select(self._velocities, idx)
-        alpha = lr * (1 - self.beta_2**step) ** 0.5 / (1 - self.beta_1**step)
+        (alpha,) = scalars or self._host_scalars(lr, step)
         torch._foreach_lerp_(m, grads, 1 - self.beta_1)
         torch._foreach_mul_(v, self.beta_2)
         torch._foreach_addcmul_(v, grads, grads, value=1 - self.beta_2)

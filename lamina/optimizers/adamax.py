@@ -45,13 +45,17 @@ class Adamax(Optimizer):
         super().build(var_list)
         self._m, self._u = self.add_optimizer_variables(var_list, ["momentum", "norm"])
 
-    def _update(self, grads, params, lr, step, idx):
+    def _host_scalars(self, lr, step):
+        return (-lr / (1 - self.beta_1**step),)
+
+    def _update(self, grads, params, lr, step, idx, scalars=None):
+        (scale,) = scalars or self._host_scalars(lr, step)
         m, u = _select(self._m, idx), _select(self._u, idx)
         torch._foreach_lerp_(m, grads, 1 - self.beta_1)
         torch._foreach_mul_(u, self.beta_2)
         torch._foreach_maximum_(u, torch._foreach_abs(grads))
         denominators = torch._foreach_add(u, self.epsilon)
-        add_scaled_ratio_(params, m, denominators, -lr / (1 - self.beta_1**step))
+        add_scaled_ratio_(params, m, denominators, scale)
 
     def get_config(self):
         config = super().get_config()

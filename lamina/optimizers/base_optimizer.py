@@ -250,11 +250,12 @@ class Optimizer(OptimizerVariables):
         self.apply(grads, trainable_variables)
         return self._iterations.tensor
 
-    def apply(self, grads, trainable_variables=None):
+    def apply(self, grads, trainable_variables=None, _step_inputs=None):
         """Update `trainable_variables` (default: the variables the optimizer was built with) in place.
 
         Gradients that are None are skipped (with a warning, as in Keras). Builds the optimizer on
-        the first call that names the variables.
+        the first call that names the variables. `_step_inputs` is the compiled train step's
+        `graph_step_inputs()` tensor.
         """
         grads = list(grads)
         if not grads:
@@ -280,7 +281,33 @@ class Optimizer(OptimizerVariables):
         if any(g is None for g in grads):
             grads, params, idx = self._drop_missing(grads, params, idx)
         with torch.no_grad():
-            self._step(grads, params, idx)
+            self._step(grads, params, idx, _step_inputs)
+
+    def graph_step_inputs(self):
+        """The coming step's learning rate, step number and `_host_scalars`, as one float32 tensor for a
+        compiled train step (computed on the host with an eager step's float32 arithmetic, so the graph does
+        not recompute `beta ** t` per element); None when the graph must compute them itself (a user-defined
+        schedule or callable, gradient accumulation). After the compiled step, call `count_graph_step()`.
+
+        Example:
+            >>> inputs = opt.graph_step_inputs()   # tensor([lr, t, ...]) or None
+            >>> compiled_step(x, y, inputs); opt.count_graph_step()
+        """
+        if not self.built or self.gradient_accumulation_steps or (self._lr_var is None and not self._host_schedule):
+            return None
+        iteration = self._iterations.value()
+        lr = self._lr_at(iteration, False)
+        step = np.float32(iteration + 1)
+        return torch.tensor([lr, step, *self._host_scalars(lr, step)], dtype=torch.float32, device=self._device)
+
+    def count_graph_step(self):
+        """`iterations += 1` after a compiled step that ran on `graph_step_inputs()` (host and tensor alike)."""
+        self._iterations.add(1)
+
+    def _host_scalars(self, lr, step):
+        """Step-dependent numbers of the update rule (e.g. Adam's bias-corrected rate) from a host `lr` and
+        `step`; rules that define them take them as `_update(..., scalars=...)`. Default: none."""
+        return ()
 
     def _indices(self, params):
         """None when `params` is exactly the built list (the common, fast case), else their indices."""
@@ -311,10 +338,15 @@ class Optimizer(OptimizerVariables):
         full = idx if idx is not None else range(len(params))
         return [grads[i] for i in keep], [params[i] for i in keep], [full[i] for i in keep]
 
-    def _step(self, grads, params, idx):
+    def _step(self, grads, params, idx, inputs=None):
         compiled = torch.compiler.is_compiling()
-        iteration = self._iterations.tensor if compiled else self._iterations.value()
-        lr = self._lr_at(iteration, compiled)
+        scalars = ()
+        if inputs is not None:  # a compiled step fed with `graph_step_inputs()`
+            lr, step, scalars = inputs[0], inputs[1], tuple(inputs[2:].unbind())
+            iteration = step - 1
+        else:
+            iteration = self._iterations.tensor if compiled else self._iterations.value()
+            lr = self._lr_at(iteration, compiled)
         if self.loss_scale_factor is not None:
             grads = torch._foreach_div(grads, self.loss_scale_factor)
         accumulate = self.gradient_accumulation_steps
@@ -333,19 +365,22 @@ class Optimizer(OptimizerVariables):
             else:
                 torch._foreach_add_(accumulators, grads)
         else:
-            step = (iteration + 1).to(torch.float32) if compiled else np.float32(iteration + 1)
-            self._clip_decay_update(grads, params, idx, lr, step)
+            if inputs is None:
+                step = (iteration + 1).to(torch.float32) if compiled else np.float32(iteration + 1)
+            self._clip_decay_update(grads, params, idx, lr, step, scalars)
         if self.use_ema:
-            self._update_ema(iteration // accumulate if accumulate else iteration, compiled)
+            self._update_ema(iteration // accumulate if accumulate else iteration, compiled or inputs is not None)
         for i, variable, constraint in self._constraints:
             if idx is None or i in idx:
                 variable.copy_(constraint(variable))
+        if inputs is not None:
+            return  # counted on the host by `count_graph_step()`
         if compiled:
             self._iterations.tensor.add_(1)
         else:
             self._iterations.add(1)
 
-    def _clip_decay_update(self, grads, params, idx, lr, step):
+    def _clip_decay_update(self, grads, params, idx, lr, step, scalars=()):
         if self.clipnorm and self.clipnorm > 0:
             grads = _foreach.clip_by_norm(grads, self.clipnorm)
         elif self.global_clipnorm and self.global_clipnorm > 0:
@@ -359,7 +394,10 @@ class Optimizer(OptimizerVariables):
                 decayed = [p for p, i in zip(params, idx) if self._decay_mask[i]]
             if decayed:
                 torch._foreach_mul_(decayed, 1 - self.weight_decay * lr)
-        self._update(grads, params, lr, step, idx)
+        if scalars:
+            self._update(grads, params, lr, step, idx, scalars=scalars)
+        else:
+            self._update(grads, params, lr, step, idx)
 
     def _update(self, grads, params, lr, step, idx):
         """The update rule over all parameters; `lr`, `step` are floats/ints or 0-d tensors."""

@@ -12,7 +12,6 @@ Example:
 """
 
 import collections.abc
-import warnings
 
 import torch
 
@@ -20,6 +19,7 @@ from lamina.layers.layer import _LOSSES_ADDED, _hooks_absent
 from lamina.layers.symbolic import flatten, map_structure
 from lamina.trainers import data_adapters
 from lamina.trainers.compile_utils import CompileLoss, CompileMetrics
+from lamina.trainers.compiled_step import CompiledTrainStep
 from lamina.trainers.softmax_fusion import direct_cross_entropy, one_hot_as_class_indices, softmax_cross_entropy_fusion
 from lamina.trainers.data_adapters import unpack_x_y_sample_weight
 
@@ -77,6 +77,7 @@ class Trainer:
         self._loss_tracker = None
         self._compile_config = None
         self._train_cache = None
+        self._compiled_step = None
         self._distribution = _DISTRIBUTION[0]
         self._scale_loss = False
 
@@ -110,7 +111,7 @@ class Trainer:
                                 "metrics": metrics, "weighted_metrics": weighted_metrics, "run_eagerly": run_eagerly,
                                 "steps_per_execution": steps_per_execution, "jit_compile": jit_compile}
         self._train_cache = None
-        self._jit_failed = False
+        self._compiled_step = None  # jit_compile's step: rebuilt after every compile()
         self.compiled = True
         if _DISTRIBUTION[0] is not None:
             self._distribution = _DISTRIBUTION[0]
@@ -447,58 +448,27 @@ class Trainer:
 
         return run_steps
 
-    def _train_core(self, x, y, sample_weight):
-        """Forward, loss, gradients and optimizer update: what `jit_compile=True` captures as one graph."""
+    def _train_core(self, x, y, sample_weight, step_inputs=None):
+        """Forward, loss, gradients and optimizer update: what `jit_compile=True` captures as one graph.
+
+        `step_inputs`: the optimizer's `graph_step_inputs()` (learning rate, step, bias corrections from the host).
+        """
         y_pred = self(x, training=True)
         loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
         scaled = self.optimizer.scale_loss(loss) if self._scale_loss else loss
         params = self._train_cache["trainable"]
         grads = torch.autograd.grad(scaled, params, allow_unused=True)
-        self.optimizer.apply(list(grads), params)
+        if step_inputs is None:
+            self.optimizer.apply(list(grads), params)
+        else:
+            self.optimizer.apply(list(grads), params, _step_inputs=step_inputs)
         return loss.detach(), map_structure(_detach, y_pred)
 
     def _compiled_train_function(self):
-        """`jit_compile=True`: the step under `torch.compile`, falling back to eager with a warning.
-
-        The built-in step compiles `_train_core` with `fullgraph=True` (lamina layers, losses and
-        optimizers trace without graph breaks) and keeps the metric updates eager; a user-defined
-        `train_step` is compiled as a whole, graph breaks allowed. Loss scaling (a host decision per
-        step) and distributed gradient reduction run outside the graph.
-        """
-        if getattr(self, "_jit_failed", False):  # decided once per compile(): do not re-attempt every `fit`
-            return self.train_step
-        torch._dynamo.config.trace_autograd_ops = True  # `torch.autograd.grad` inside the graph
-        custom = type(self).train_step is not Trainer.train_step
-        if custom:
-            compiled = torch.compile(self.train_step)
-        else:
-            fullgraph = not (self._scale_loss or self._distribution is not None)
-            core = torch.compile(self._train_core, fullgraph=fullgraph)
-
-            def compiled(data):
-                x, y, sample_weight = unpack_x_y_sample_weight(data)
-                self._clear_added_losses()
-                loss, y_pred = core(x, y, sample_weight)
-                self._loss_tracker.update_scalar(loss.detach(), self._batch_size_of(x))
-                return self.compute_metrics(x, y, y_pred, sample_weight)
-
-        state = {"step": compiled, "checked": False}
-
-        def step(data):
-            if state["checked"]:
-                return state["step"](data)
-            try:
-                logs = state["step"](data)
-            except Exception as e:  # compilation failed: the first call traces the step
-                warnings.warn(f"`jit_compile=True`: torch.compile could not compile the train step "
-                              f"({type(e).__name__}: {str(e)[:300]}); running it eagerly.")
-                state["step"] = self.train_step
-                self._jit_failed = True
-                logs = self.train_step(data)
-            state["checked"] = True
-            return logs
-
-        return step
+        """`jit_compile=True`: the step under `torch.compile` (see `compiled_step.py`), built once per `compile()`."""
+        if self._compiled_step is None:
+            self._compiled_step = CompiledTrainStep(self)
+        return self._compiled_step
 
     def _epoch_logs(self, logs):
         if self._distribution is not None:  # sum metric states over processes: once per epoch / evaluation

@@ -114,4 +114,76 @@ def test_jit_compile_traces_layers_with_training_argument_without_fallback(recwa
     warnings.simplefilter("always")
     model.fit(np.random.rand(32, 4).astype("float32"), np.random.randint(0, 2, 32), epochs=2, verbose=0)
     assert not [w for w in recwarn if "could not compile" in str(w.message)]
-    assert not model._jit_failed
+    assert not model._compiled_step.failed
+
+
+def _adam_family_case(optimizer):
+    x, y = _data((6,))
+    x, y = np.concatenate([x, x[:5]]), np.concatenate([y, y[:5]])  # 29 samples: a last batch of 5
+
+    def run(jit):
+        torch.manual_seed(0)
+        model = _mlp()
+        model.compile(optimizer(), lamina.losses.SparseCategoricalCrossentropy(from_logits=True), jit_compile=jit)
+        logs = model.fit(x, y, batch_size=8, epochs=3, shuffle=False, verbose=0).history
+        return model, logs
+
+    return run(False), run(True)
+
+
+@pytest.mark.parametrize("optimizer", [
+    lambda: lamina.optimizers.Adam(0.01),
+    lambda: lamina.optimizers.AdamW(0.01, weight_decay=0.1),
+    lambda: lamina.optimizers.Adamax(0.01),
+    lambda: lamina.optimizers.Adam(lamina.optimizers.schedules.ExponentialDecay(0.01, 2, 0.5)),
+    lambda: lamina.optimizers.Adam(lambda: 0.01),  # a user callable: computed inside the graph
+], ids=["adam", "adamw", "adamax", "host_schedule", "callable_lr"])
+def test_jit_optimizer_steps_match_eager_over_epochs_with_a_short_last_batch(optimizer):
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*jit_compile")
+        (eager, eager_logs), (compiled, compiled_logs) = _adam_family_case(optimizer)
+    for a, b in zip(eager.get_weights(), compiled.get_weights()):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    np.testing.assert_allclose(compiled_logs["loss"], eager_logs["loss"], rtol=1e-5)
+    assert int(compiled.optimizer.iterations) == int(eager.optimizer.iterations) == 12
+
+
+def test_each_model_and_each_compile_gets_its_own_graph():
+    x, y = _data((6,))
+    a, _ = _fit(_mlp, x, y, jit_compile=True)
+    b, _ = _fit(_mlp, x, y, jit_compile=True)
+    before = [w.copy() for w in a.get_weights()]
+    b.fit(x, y, batch_size=8, verbose=0)
+    assert all(np.array_equal(p, q) for p, q in zip(before, a.get_weights()))  # b's step never touches a
+    a.layers[0].trainable = False  # as in Keras, takes effect at the next compile()
+    a.compile(lamina.optimizers.Adam(0.01), lamina.losses.SparseCategoricalCrossentropy(from_logits=True), jit_compile=True)
+    frozen = a.layers[0].get_weights()[0].copy()
+    trained = a.layers[1].get_weights()[0].copy()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*jit_compile")
+        a.fit(x, y, batch_size=8, verbose=0)
+    np.testing.assert_array_equal(a.layers[0].get_weights()[0], frozen)
+    assert not np.array_equal(a.layers[1].get_weights()[0], trained)
+
+
+def test_a_jit_trained_model_deep_copies_and_pickles_with_its_variables():
+    import copy
+    import pickle
+
+    x, y = _data((6,))
+    model, _ = _fit(_mlp, x, y, jit_compile=True)
+    for clone in (copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
+        assert clone._compiled_step is None
+        assert isinstance(clone.layers[0].kernel, lamina.Variable) and clone.layers[0].kernel.path == "dense/kernel"
+        np.testing.assert_allclose(clone.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
+
+
+def test_jit_convnet_with_a_short_last_batch_compiles():
+    x, y = _data((6, 6, 2))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*jit_compile")
+        model = _convnet()
+        model.compile(lamina.optimizers.Adam(0.01), lamina.losses.SparseCategoricalCrossentropy(from_logits=True),
+                      jit_compile=True)
+        model.fit(x[:21], y[:21], batch_size=8, epochs=1, verbose=0)
+    assert not model._compiled_step.failed
