@@ -7,10 +7,12 @@ implicit padding with `ceil_mode=True` reproduces the asymmetric window, except 
 `left + 1` is used and the first output dropped (a view).
 """
 
+import torch
 import torch.nn.functional as F
 
 from lamina.backend.config import standardize_data_format
 from lamina.layers.convolution import _utils
+from lamina.layers.pooling import compiled_max_pool
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.layer import Layer
 
@@ -79,15 +81,18 @@ class BasePooling(Layer):
         if inputs.dim() != self._ndim:
             self._check_input_spec(inputs)
         x = _utils.to_channels_first(inputs, self._rank) if self._channels_last else inputs
+        pool = self._pool
+        if pool is F.max_pool2d and torch.compiler.is_compiling():
+            pool = compiled_max_pool.max_pool2d  # opaque to inductor: see compiled_max_pool.py
         if self.padding == "valid":
-            out = self._pool(x, self.pool_size, self.strides, 0, **self._extra)
+            out = pool(x, self.pool_size, self.strides, 0, **self._extra)
         else:
             spatial = tuple(x.shape[2:])
             entry = self._same_cache.get(spatial)
             if entry is None:
                 entry = self._same_cache[spatial] = same_pool_arguments(spatial, self.pool_size, self.strides)
             padding, ceil_mode, drop = entry
-            out = self._pool(x, self.pool_size, self.strides, padding, ceil_mode=ceil_mode, **self._extra)
+            out = pool(x, self.pool_size, self.strides, padding, ceil_mode=ceil_mode, **self._extra)
             if drop is not None:
                 for axis, flag in enumerate(drop):
                     if flag:
