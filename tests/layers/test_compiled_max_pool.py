@@ -53,3 +53,10 @@ def test_a_traced_max_pooling_layer_calls_the_custom_op():
     explanation = torch._dynamo.explain(layer.call)(torch.randn(2, 6, 6, 3))
     code = "".join(g.code for g in explanation.graphs)
     assert "lamina.max_pool2d_with_indices" in code and explanation.graph_break_count == 0
+
+
+def test_exported_max_pooling_keeps_the_aten_op():
+    model = lamina.Sequential([lamina.Input((6, 6, 3)), lamina.layers.MaxPooling2D()])
+    exported = torch.export.export(model, (torch.randn(2, 6, 6, 3),))
+    code = exported.graph_module.code
+    assert "lamina" not in code and "max_pool2d" in code

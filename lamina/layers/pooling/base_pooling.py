@@ -82,8 +82,8 @@ class BasePooling(Layer):
             self._check_input_spec(inputs)
         x = _utils.to_channels_first(inputs, self._rank) if self._channels_last else inputs
         pool = self._pool
-        if pool is F.max_pool2d and torch.compiler.is_compiling():
-            pool = compiled_max_pool.max_pool2d  # opaque to inductor: see compiled_max_pool.py
+        if pool is F.max_pool2d and torch.compiler.is_compiling() and not torch.compiler.is_exporting():
+            pool = compiled_max_pool.max_pool2d  # opaque to inductor (see compiled_max_pool.py); exports keep aten
         if self.padding == "valid":
             out = pool(x, self.pool_size, self.strides, 0, **self._extra)
         else:
