@@ -102,6 +102,12 @@ class HostScalar:
         self._value = value + amount
         self._version = self.tensor._version
 
+    def added_elsewhere(self, amount):
+        """The tensor was just incremented by `amount` outside `add` (e.g. by a compiled graph): follow on the host
+        without reading the tensor back."""
+        self._value += amount
+        self._version = self.tensor._version
+
     def to(self, device):
         if self.tensor.device != torch.device(device):
             self.tensor = self.tensor.to(device)

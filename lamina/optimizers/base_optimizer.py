@@ -301,8 +301,8 @@ class Optimizer(OptimizerVariables):
         return torch.tensor([lr, step, *self._host_scalars(lr, step)], dtype=torch.float32, device=self._device)
 
     def count_graph_step(self):
-        """`iterations += 1` after a compiled step that ran on `graph_step_inputs()` (host and tensor alike)."""
-        self._iterations.add(1)
+        """After a compiled step that ran on `graph_step_inputs()`: its `iterations += 1`, followed on the host."""
+        self._iterations.added_elsewhere(1)
 
     def _host_scalars(self, lr, step):
         """Step-dependent numbers of the update rule (e.g. Adam's bias-corrected rate) from a host `lr` and
@@ -373,8 +373,6 @@ class Optimizer(OptimizerVariables):
         for i, variable, constraint in self._constraints:
             if idx is None or i in idx:
                 variable.copy_(constraint(variable))
-        if inputs is not None:
-            return  # counted on the host by `count_graph_step()`
         if compiled:
             self._iterations.tensor.add_(1)
         else:

@@ -6,9 +6,11 @@ numbers (learning rate, step, bias corrections) come from the host as one small 
 (`Optimizer.graph_step_inputs`), so the graph does not recompute `beta ** t` for every element.
 
 Guards: each compiled step gets its own copy of `_train_core`'s code object, so dynamo's cache belongs to one
-model and one `compile()` call. Within it, dynamo skips its guards on the model's modules (~50 µs per step on
-the MLP): as in Keras, changing the model's structure or `trainable` flags takes a new `compile()`, which
-builds a new step. A user-defined `train_step` is compiled as a whole with dynamo's usual guards, graph breaks
+model and one `compile()` call. Within it, dynamo checks only the guards of `_step_guards` (the batch, torch's
+global state, global constants), not those on the model, its weights and optimizer (~60 µs per step on the
+MLP): as in Keras, changing the model's structure, `trainable` flags or optimizer settings other than the
+learning rate takes a new `compile()`, which builds a new step. `fit` rebuilds the step by itself when the
+trainable weights moved to another device or changed dtype or shape (`CompiledTrainStep.still_valid`). A user-defined `train_step` is compiled as a whole with dynamo's usual guards, graph breaks
 allowed. If tracing or compiling fails, the step runs eagerly with a warning, decided once per `compile()`.
 
 Example:
@@ -40,16 +42,21 @@ class CompiledTrainStep:
         self.model = model
         self.failed = False
         self._checked = False
+        self._signature = None
         # dynamic=False: one static graph per batch shape (the last, smaller batch gets its own), which inductor
         # compiles for every layer (symbolic shapes fail in some backward lowerings, e.g. convolution's).
         if type(model).train_step is not Trainer.train_step:
             self._run = torch.compile(model.train_step, dynamic=False)
             return
         self._plain = not (model._scale_loss or model._distribution is not None)
-        options = {"guard_filter_fn": torch.compiler.skip_guard_on_all_nn_modules_unsafe} if self._plain else None
+        options = {"guard_filter_fn": _step_guards} if self._plain else None
         self._core = torch.compile(_own_copy(Trainer._train_core).__get__(model), fullgraph=self._plain,
                                    dynamic=False, options=options)
         self._run = self._builtin_step
+
+    def still_valid(self):
+        """False when the trainable weights were moved, cast, reshaped or replaced since the step was traced."""
+        return self._signature is None or self._signature == _weights_signature(self.model)
 
     def __reduce__(self):
         return _not_copied, ()  # pickling or deep-copying the model drops the compiled step (rebuilt on use)
@@ -78,7 +85,26 @@ class CompiledTrainStep:
             self._run = self.model.train_step
             logs = self._run(data)
         self._checked = True
+        self._signature = _weights_signature(self.model)
         return logs
+
+
+_STEP_ARGUMENTS = ("x", "y", "sample_weight", "step_inputs")
+_STEP_ARGUMENT_PARTS = tuple(name + tail for name in _STEP_ARGUMENTS for tail in ("[", "."))
+
+
+def _step_guards(entries):
+    """Which of dynamo's guards a built-in compiled step keeps: those on the batch (shapes, dtypes: the short last
+    batch gets its own graph), torch's global state (grad mode, default device, ...) and global constants (e.g.
+    `backend.epsilon()`). Dropped: guards on the model, its layers, weights and optimizer (fixed until the next
+    `compile()`, as in Keras), and on code identity (modules, functions)."""
+    return [entry.name in _STEP_ARGUMENTS or entry.name.startswith(_STEP_ARGUMENT_PARTS) or not entry.name
+            or (entry.is_global and entry.guard_type == "CONSTANT_MATCH") for entry in entries]
+
+
+def _weights_signature(model):
+    weights = model.trainable_weights
+    return id(model.optimizer), tuple((id(w), w.device, w.dtype, tuple(w.shape)) for w in weights)
 
 
 def _not_copied():

@@ -229,6 +229,8 @@ class Trainer:
             _LOSSES_ADDED[0] = False
 
     def _batch_size_of(self, x):
+        if type(x) is torch.Tensor and x.dim():  # the common case, without walking a structure
+            return x.shape[0]
         for leaf in flatten(x):
             if hasattr(leaf, "shape") and len(leaf.shape):
                 return leaf.shape[0]
@@ -466,7 +468,7 @@ class Trainer:
 
     def _compiled_train_function(self):
         """`jit_compile=True`: the step under `torch.compile` (see `compiled_step.py`), built once per `compile()`."""
-        if self._compiled_step is None:
+        if self._compiled_step is None or not self._compiled_step.still_valid():
             self._compiled_step = CompiledTrainStep(self)
         return self._compiled_step
 

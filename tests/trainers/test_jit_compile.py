@@ -187,3 +187,32 @@ def test_jit_convnet_with_a_short_last_batch_compiles():
                       jit_compile=True)
         model.fit(x[:21], y[:21], batch_size=8, epochs=1, verbose=0)
     assert not model._compiled_step.failed
+
+
+def test_new_batch_shapes_get_their_own_graphs_under_the_reduced_guards():
+    x, y = _data((6,))
+    model, _ = _fit(_mlp, x, y, jit_compile=True)
+    step = model._compiled_step
+    reference = _mlp()
+    reference.set_weights(model.get_weights())
+    reference.compile(lamina.optimizers.Adam(0.01), lamina.losses.SparseCategoricalCrossentropy(from_logits=True))
+    reference.optimizer.build(reference.trainable_weights)
+    for a, b in zip(reference.optimizer.variables, model.optimizer.variables):
+        a.data.copy_(b.data)
+    reference.optimizer.iterations = int(model.optimizer.iterations)
+    for m in (model, reference):  # batches of 5 and 2 (new shapes) after batches of 8
+        m.fit(x[:7], y[:7], batch_size=5, epochs=1, shuffle=False, verbose=0)
+    assert model._compiled_step is step and not step.failed
+    for a, b in zip(model.get_weights(), reference.get_weights()):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_weights_cast_to_another_dtype_rebuild_the_compiled_step():
+    x, y = _data((6,))
+    model, _ = _fit(_mlp, x, y, jit_compile=True)
+    step = model._compiled_step
+    assert step.still_valid()
+    model.to(torch.float64)  # a new dtype for every weight: the old graph no longer fits
+    assert not step.still_valid()
+    model.to(torch.float32)
+    assert step.still_valid()
