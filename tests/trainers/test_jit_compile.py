@@ -216,3 +216,21 @@ def test_weights_cast_to_another_dtype_rebuild_the_compiled_step():
     assert not step.still_valid()
     model.to(torch.float32)
     assert step.still_valid()
+
+
+def test_learning_rate_changed_by_a_callback_reaches_the_compiled_step():
+    x, y = _data((6,))
+
+    def run(jit):
+        torch.manual_seed(0)
+        model = _mlp()
+        model.compile(lamina.optimizers.Adam(0.01), lamina.losses.SparseCategoricalCrossentropy(from_logits=True),
+                      jit_compile=jit)
+        schedule = lamina.callbacks.LearningRateScheduler(lambda epoch, lr: 0.05 if epoch == 1 else 0.001)
+        model.fit(x, y, batch_size=8, epochs=3, shuffle=False, verbose=0, callbacks=[schedule])
+        return model
+
+    eager, compiled = run(False), run(True)
+    assert float(compiled.optimizer.learning_rate) == pytest.approx(0.001)
+    for a, b in zip(eager.get_weights(), compiled.get_weights()):
+        np.testing.assert_allclose(a, b, atol=1e-5)
