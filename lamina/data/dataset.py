@@ -21,7 +21,7 @@ UNKNOWN_CARDINALITY = -2
 
 def call_with_element(fn, element):
     """Call a user function the tf.data way: a tuple element is unpacked into positional args."""
-    if isinstance(element, tuple) and not structure._is_namedtuple(element):
+    if type(element) is tuple or (isinstance(element, tuple) and not structure._is_namedtuple(element)):
         return fn(*element)
     return fn(element)
 

@@ -21,16 +21,19 @@ _INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
 class TreeDef:
     """Shape of a nested structure: `kind` is 'leaf', 'tuple', 'namedtuple' or 'dict'."""
 
-    __slots__ = ("kind", "children", "keys", "cls", "num_leaves")
+    __slots__ = ("kind", "children", "keys", "cls", "num_leaves", "_flat_tuple")
 
     def __init__(self, kind, children=(), keys=None, cls=None):
         self.kind, self.children, self.keys, self.cls = kind, tuple(children), keys, cls
         self.num_leaves = 1 if kind == "leaf" else sum(c.num_leaves for c in self.children)
+        self._flat_tuple = kind == "tuple" and all(c.kind == "leaf" for c in self.children)
 
     def unflatten(self, leaves):
         """Rebuild the structure from a flat list of leaves."""
         if self.kind == "leaf":
             return leaves[0]
+        if self._flat_tuple:  # the common `(x, y)` element: no recursion
+            return tuple(leaves)
         return self._build(iter(leaves))
 
     def _build(self, it):
@@ -73,6 +76,8 @@ class TreeDef:
 
 
 LEAF = TreeDef("leaf")
+_NESTED = (tuple, dict)
+_ARRAYS = (np.ndarray, np.generic, torch.Tensor)
 
 
 def _is_namedtuple(x):
@@ -91,6 +96,12 @@ def treedef_of(struct):
 
 def flatten(struct):
     """Leaves of a nested structure, depth first (dicts in insertion order)."""
+    if type(struct) is tuple:
+        for v in struct:
+            if isinstance(v, _NESTED):
+                break
+        else:
+            return list(struct)  # a flat tuple, e.g. `(x, y)`: one pass, no recursion
     if isinstance(struct, tuple):
         return [leaf for v in struct for leaf in flatten(v)]
     if isinstance(struct, dict):
@@ -147,8 +158,14 @@ def to_leaf(value):
 
 def normalize_element(element):
     """Normalise every leaf of an element with `to_leaf`."""
-    if isinstance(element, (np.ndarray, np.generic, torch.Tensor)):
+    if isinstance(element, _ARRAYS):
         return element
+    if type(element) is tuple:
+        for v in element:
+            if not isinstance(v, _ARRAYS):
+                break
+        else:
+            return element  # already a flat tuple of arrays: nothing to convert
     return map_structure(to_leaf, element)
 
 
