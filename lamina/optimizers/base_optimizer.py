@@ -10,10 +10,12 @@ saved with the optimizer), each mirrored by a host value (`HostScalar`). In eage
 gets the step as a numpy float32 scalar and the learning rate as a Python float, so bias
 corrections and schedules are plain host arithmetic and a step never synchronises with the
 device (numpy's float32 scalars reproduce Keras's float32 `beta ** t` rounding, which matters:
-`1 - 0.999**t` loses five digits). Under
-`torch.compile` (detected with `torch.compiler.is_compiling()`) the rule gets the `iterations`
-tensor and the learning-rate tensor instead, so one compiled graph serves every step. Rules are
-written once for both: `b1 ** step` and `x ** 0.5` work for floats and tensors alike.
+`1 - 0.999**t` loses five digits). A compiled train step (`jit_compile=True`) gets the same host
+numbers as one small tensor input (`graph_step_inputs()`: learning rate, step, and the rule's
+`_host_scalars`, e.g. Adam's bias-corrected rate), so one graph serves every step and never computes
+`beta ** t` per element. Any other use under `torch.compile` (detected with
+`torch.compiler.is_compiling()`) gives the rule the `iterations` tensor and the learning-rate tensor
+instead. Rules are written once for all three: `b1 ** step` and `x ** 0.5` work for floats and tensors.
 
 Example:
     >>> w = torch.nn.Parameter(torch.ones(3))
