@@ -10,8 +10,9 @@ model and one `compile()` call. Within it, dynamo checks only the guards of `_st
 global state, global constants), not those on the model, its weights and optimizer (~60 µs per step on the
 MLP): as in Keras, changing the model's structure, `trainable` flags or optimizer settings other than the
 learning rate takes a new `compile()`, which builds a new step. `fit` rebuilds the step by itself when the
-trainable weights moved to another device or changed dtype or shape (`CompiledTrainStep.still_valid`). A user-defined `train_step` is compiled as a whole with dynamo's usual guards, graph breaks
-allowed. If tracing or compiling fails, the step runs eagerly with a warning, decided once per `compile()`.
+trainable weights moved to another device or changed dtype or shape (`CompiledTrainStep.still_valid`).
+A user-defined `train_step` is compiled as a whole with dynamo's usual guards, graph breaks allowed. If
+tracing or compiling fails, the step runs eagerly with a warning, decided once per `compile()`.
 
 Example:
     >>> model.compile("adam", "categorical_crossentropy", jit_compile=True)
