@@ -236,6 +236,10 @@ class ModelParallel(DataParallel):
             return super()._distribute_data(adapter, shuffle, training)
         return _EvaluationShards(adapter, self, shuffle=False, seed=0, training=False)
 
+    def _predict_shard(self, adapter):
+        # Every forward all-gathers the sharded weights, so every rank runs the same batches: the whole input.
+        return adapter, None
+
     def _sync_model(self, model):
         if model.__dict__.get("_lamina_sharded") is not self:  # built by `fit`: shard it now
             self._shard(model)

@@ -17,6 +17,8 @@ What changes in `fit`/`evaluate` of a model compiled in the scope of a multi-pro
   bypasses `DistributedDataParallel`'s hooks, so DDP itself is not used);
 - metric states are summed across processes once per epoch (and per evaluation), so every
   process logs the same values; `stop_training` is OR-ed across processes at each epoch end;
+- `predict` on in-memory data runs each process on its block of the samples and gathers the outputs, so
+  every process returns all predictions, in order;
 - progress bar and file-writing callbacks (`ModelCheckpoint`, `CSVLogger`, `TensorBoard`,
   `BackupAndRestore`'s writes) run on rank 0 only.
 Without a launcher (no `WORLD_SIZE` > 1 in the environment) it is one process and `scope()`
@@ -238,6 +240,44 @@ class DataParallel:
 
         seed = self.broadcast_seed() if shuffle else 0
         return ShardedAdapter(adapter, self, shuffle=bool(shuffle), seed=seed, training=training)
+
+    def _predict_shard(self, adapter):
+        """`predict` on in-memory data: this process's contiguous block of the samples, with a per-process batch of
+        `ceil(batch_size / replicas)`, plus every process's `(start, stop)` for `_gather_predictions`; other data
+        (generators, datasets, `steps`) is predicted whole on every process: `(adapter, None)`."""
+        from lamina.distribute.data import shard_bounds
+        from lamina.layers.symbolic import map_structure
+        from lamina.trainers.data_adapters import ArrayDataAdapter
+
+        world = self.num_replicas_in_sync
+        if (not self.distributed or not isinstance(adapter, ArrayDataAdapter) or adapter.steps is not None
+                or adapter.num_samples < world):
+            return adapter, None
+        bounds = [shard_bounds(adapter.num_samples, r, world) for r in range(world)]
+        lo, hi = bounds[self.rank]
+        local = ArrayDataAdapter(map_structure(lambda t: t[lo:hi], adapter.x),
+                                 batch_size=-(-adapter.batch_size // world))
+        return local, bounds
+
+    def _gather_predictions(self, outputs, bounds):
+        """Every process's block of `predict` outputs (numpy, nested like the model's outputs), in sample order."""
+        import numpy as np
+
+        from lamina.layers.symbolic import map_structure
+
+        sizes = [hi - lo for lo, hi in bounds]
+        longest = max(sizes)
+
+        def gather(array):
+            block = torch.from_numpy(np.ascontiguousarray(array))
+            padded = block.new_zeros((longest,) + tuple(block.shape[1:]))
+            padded[:block.shape[0]] = block
+            padded = self._on_device(padded)
+            parts = [torch.empty_like(padded) for _ in sizes]
+            self._collective("gathering predictions", self._dist.all_gather, parts, padded)
+            return torch.cat([part[:size].cpu() for part, size in zip(parts, sizes)]).numpy()
+
+        return map_structure(gather, outputs)
 
     def _metric_states(self, model):
         states = []

@@ -568,6 +568,9 @@ class Trainer:
         """Model outputs for `x` as numpy arrays (a list or dict of them for multi-output models)."""
         verbose = 1 if verbose == "auto" else verbose
         adapter = data_adapters.get_data_adapter(x, None, None, batch_size, False, None, steps, self._device_for_data())
+        shard = None
+        if self._distribution is not None:  # each process predicts its block of the samples; gathered below
+            adapter, shard = self._distribution._predict_shard(adapter)
         callbacks = self._make_callbacks(callbacks, verbose, 1, adapter.num_batches)
         callbacks.on_predict_begin()
         hooks = callbacks.needs_predict_batch_hooks  # read after the begin hook, which may change listeners
@@ -592,7 +595,8 @@ class Trainer:
         callbacks.on_predict_end()
         if not outputs:
             raise ValueError("The prediction data produced no batches: check that `x` is not empty.")
-        return _concat_outputs(outputs)
+        result = _concat_outputs(outputs)
+        return result if shard is None else self._distribution._gather_predictions(result, shard)
 
     # -- *_on_batch ---------------------------------------------------------------------------------------
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):

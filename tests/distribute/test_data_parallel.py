@@ -55,6 +55,11 @@ def _train_worker(tmp):
     out = {"rank": rank, "replicas": strategy.num_replicas_in_sync, "weights": model.get_weights(),
            "history": history.history, "seed": strategy.last_shuffle_seed,
            "evaluate": model.evaluate(x, y, batch_size=BATCH, verbose=0)}
+    # predict: each rank runs its block of the samples (counted by a batch hook), every rank returns them all.
+    seen = []
+    counter = lamina.callbacks.LambdaCallback(on_predict_batch_end=lambda b, logs: seen.append(len(logs["outputs"])))
+    out["predict"] = model.predict(x, batch_size=BATCH, verbose=0, callbacks=[counter])
+    out["predicted_here"] = seen
     # EarlyStopping decides from the reduced logs, so both ranks stop at the same epoch.
     stop = lamina.callbacks.EarlyStopping(monitor="loss", min_delta=100.0, patience=1)
     out["early_epochs"] = len(model.fit(x, y, batch_size=BATCH, epochs=6, callbacks=[stop], verbose=0).history["loss"])
@@ -103,6 +108,9 @@ def test_two_processes_match_single_process(tmp_path):
     x, y = _data()
     np.testing.assert_allclose(rank0["evaluate"], reference.evaluate(x, y, batch_size=BATCH, verbose=0), rtol=1e-5)
     assert rank0["evaluate"] == rank1["evaluate"]
+    np.testing.assert_allclose(rank0["predict"], reference.predict(x, batch_size=BATCH, verbose=0), atol=1e-6)
+    np.testing.assert_array_equal(rank0["predict"], rank1["predict"])
+    assert (rank0["predicted_here"], rank1["predicted_here"]) == ([5, 5, 5, 4], [5, 5, 5, 3])  # 19 + 18 of 37
     assert sorted(os.listdir(tmp_path)) == ["ckpt_rank0.weights.h5", "log_rank0.csv"]  # rank 0 writes, rank 1 not
     assert rank0["early_epochs"] == rank1["early_epochs"] == 2
     assert rank0["asked_epochs"] == rank1["asked_epochs"] == 1
