@@ -97,7 +97,10 @@ class CompileLoss:
             value = fn(yt, yp, sw) if sw is not None else fn(yt, yp)
             if batch is None:
                 batch = yp.shape[0]
-            tracker.update_state(value, sample_weight=batch)
+            if value.dim() == 0:  # the usual reduced loss: two in-place adds (also traceable by torch.compile)
+                tracker.update_scalar(value.detach(), batch)
+            else:
+                tracker.update_state(value, sample_weight=batch)
             value = value * w if w != 1.0 else value
             total = value if total is None else total + value
         return total

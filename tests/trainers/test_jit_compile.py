@@ -234,3 +234,28 @@ def test_learning_rate_changed_by_a_callback_reaches_the_compiled_step():
     assert float(compiled.optimizer.learning_rate) == pytest.approx(0.001)
     for a, b in zip(eager.get_weights(), compiled.get_weights()):
         np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_multi_input_multi_output_model_compiles_without_fallback_and_matches_eager():
+    rs = np.random.RandomState(0)
+    xa, xb = rs.randn(21, 4).astype("float32"), rs.randn(21, 3).astype("float32")
+    y_out, y_aux = np.eye(3, dtype="float32")[rs.randint(0, 3, 21)], rs.randn(21, 1).astype("float32")
+
+    def run(jit):
+        torch.manual_seed(0)
+        a, b = lamina.Input((4,), name="a"), lamina.Input((3,), name="b")
+        hidden = lamina.layers.Dense(5, activation="relu")(lamina.layers.concatenate([a, b]))
+        out = lamina.layers.Dense(3, activation="softmax", name="out")(hidden)
+        aux = lamina.layers.Dense(1, name="aux")(hidden)
+        model = lamina.Model([a, b], [out, aux])
+        model.compile("sgd", {"out": "mean_squared_error", "aux": "mse"}, loss_weights={"out": 1.0, "aux": 0.5},
+                      metrics={"out": [lamina.metrics.mae, "accuracy"]}, jit_compile=jit)
+        return model.fit({"a": xa, "b": xb}, {"out": y_out, "aux": y_aux}, batch_size=8, epochs=2, verbose=0).history
+
+    eager = run(False)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*jit_compile")
+        compiled = run(True)
+    assert sorted(compiled) == sorted(eager) and "aux_loss" in compiled
+    for key in eager:
+        np.testing.assert_allclose(compiled[key], eager[key], rtol=1e-5, atol=1e-7, err_msg=key)
