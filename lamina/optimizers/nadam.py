@@ -52,24 +52,42 @@ class Nadam(Optimizer):
         self._u_product = HostScalar(1.0, dtype, self._device)
         self._variables.append(self._u_product.tensor)
 
-    def _update(self, grads, params, lr, step, idx):
-        beta_1, beta_2 = self.beta_1, self.beta_2
+    def _host_scalars(self, lr, step):
+        """This step's coefficients from the momentum schedule `u_t` (host numbers, so a compiled step reads
+        them as inputs instead of recomputing `0.96 ** t` per element). The schedule's running product moves on
+        when the step is taken: here for eager steps (`_update`), in `count_graph_step` for compiled ones."""
+        beta_1 = self.beta_1
         u_t = beta_1 * (1.0 - 0.5 * 0.96**step)
         u_t1 = beta_1 * (1.0 - 0.5 * 0.96 ** (step + 1))
-        if isinstance(step, torch.Tensor):
+        product = self._u_product.value() * u_t
+        self._next_u_product = product
+        return u_t1 / (1 - product * u_t1), (1 - u_t) / (1 - product), (1 - self.beta_2**step) ** -0.5
+
+    def count_graph_step(self):
+        super().count_graph_step()
+        self._u_product.set(self._next_u_product)
+
+    def _update(self, grads, params, lr, step, idx, scalars=None):
+        beta_1, beta_2 = self.beta_1, self.beta_2
+        if scalars:
+            m_scale, g_scale, v_scale = scalars
+        elif isinstance(step, torch.Tensor):  # compiled without host inputs: the schedule in the graph
+            u_t = beta_1 * (1.0 - 0.5 * 0.96**step)
+            u_t1 = beta_1 * (1.0 - 0.5 * 0.96 ** (step + 1))
             product = self._u_product.tensor * u_t
             self._u_product.tensor.copy_(product)
+            m_scale, g_scale, v_scale = u_t1 / (1 - product * u_t1), (1 - u_t) / (1 - product), (1 - beta_2**step) ** -0.5
         else:
-            product = self._u_product.value() * u_t
-            self._u_product.set(product)
+            m_scale, g_scale, v_scale = self._host_scalars(lr, step)
+            self._u_product.set(self._next_u_product)
         m, v = _select(self._momentums, idx), _select(self._velocities, idx)
         torch._foreach_lerp_(m, grads, 1 - beta_1)
         torch._foreach_mul_(v, beta_2)
         torch._foreach_addcmul_(v, grads, grads, value=1 - beta_2)
-        m_hat = torch._foreach_mul(m, u_t1 / (1 - product * u_t1))
-        add_scaled_(m_hat, grads, (1 - u_t) / (1 - product))
+        m_hat = torch._foreach_mul(m, m_scale)
+        add_scaled_(m_hat, grads, g_scale)
         denominators = torch._foreach_sqrt(v)
-        torch._foreach_mul_(denominators, (1 - beta_2**step) ** -0.5)
+        torch._foreach_mul_(denominators, v_scale)
         torch._foreach_add_(denominators, self.epsilon)
         add_scaled_ratio_(params, m_hat, denominators, -lr)
 

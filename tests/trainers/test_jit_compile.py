@@ -135,9 +135,10 @@ def _adam_family_case(optimizer):
     lambda: lamina.optimizers.Adam(0.01),
     lambda: lamina.optimizers.AdamW(0.01, weight_decay=0.1),
     lambda: lamina.optimizers.Adamax(0.01),
+    lambda: lamina.optimizers.Nadam(0.01),
     lambda: lamina.optimizers.Adam(lamina.optimizers.schedules.ExponentialDecay(0.01, 2, 0.5)),
     lambda: lamina.optimizers.Adam(lambda: 0.01),  # a user callable: computed inside the graph
-], ids=["adam", "adamw", "adamax", "host_schedule", "callable_lr"])
+], ids=["adam", "adamw", "adamax", "nadam", "host_schedule", "callable_lr"])
 def test_jit_optimizer_steps_match_eager_over_epochs_with_a_short_last_batch(optimizer):
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message=".*jit_compile")
