@@ -342,18 +342,6 @@ class ModelParallel(DataParallel):
             tensors += [v for v in optimizer.variables if torch.is_tensor(v) and not isinstance(v, DTensor)]
         return tensors
 
-    def _broadcast(self, tensors, what):
-        from torch._utils import _flatten_dense_tensors, _unflatten_dense_tensors
-
-        groups = {}
-        for t in tensors:
-            groups.setdefault(t.dtype, []).append(t)
-        with torch.no_grad():
-            for group in groups.values():
-                flat = self._on_device(_flatten_dense_tensors([t.detach() for t in group]))
-                self._collective(what, self._dist.broadcast, flat, src=0)
-                for t, value in zip(group, _unflatten_dense_tensors(flat, group)):
-                    t.copy_(value)
 
 
 class _EvaluationShards(ShardedAdapter):

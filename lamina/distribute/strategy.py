@@ -214,6 +214,10 @@ class DataParallel:
         if optimizer is not None and getattr(optimizer, "built", False):
             tensors += [v for v in optimizer.variables if torch.is_tensor(v)]
         self._check_same_structure(tensors)
+        self._broadcast(tensors, "broadcasting rank 0's weights")
+
+    def _broadcast(self, tensors, what):
+        """Copy rank 0's values into `tensors` on every process: one flattened broadcast per dtype."""
         from torch._utils import _flatten_dense_tensors, _unflatten_dense_tensors
 
         groups = {}
@@ -222,7 +226,7 @@ class DataParallel:
         with torch.no_grad():
             for group in groups.values():
                 flat = self._on_device(_flatten_dense_tensors([t.detach() for t in group]))
-                self._collective("broadcasting rank 0's weights", self._dist.broadcast, flat, src=0)
+                self._collective(what, self._dist.broadcast, flat, src=0)
                 for t, value in zip(group, _unflatten_dense_tensors(flat, group)):
                     t.copy_(value)
 

@@ -147,6 +147,18 @@ class FeatureColumn:
         return obj
 
 
+class RawFeatureColumn:
+    """Mixin for a column that reads one raw feature: named after its `key`, which is its only parent."""
+
+    @property
+    def name(self):
+        return self.key
+
+    @property
+    def parents(self):
+        return [self.key]
+
+
 class DenseColumn(FeatureColumn):
     """A column that produces a dense float32 tensor `(batch, variable_size)` (usable in `DenseFeatures`)."""
 

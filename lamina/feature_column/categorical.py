@@ -18,7 +18,8 @@ import numpy as np
 import torch
 
 from lamina.feature_column._base import (
-    CategoricalColumn, FeatureColumnError, IdWeights, check_dtype, drop_missing, flatten_rows, is_string,
+    CategoricalColumn, FeatureColumnError, IdWeights, RawFeatureColumn, check_dtype, drop_missing, flatten_rows,
+    is_string,
 )
 from lamina.layers.preprocessing import farmhash
 
@@ -44,16 +45,8 @@ def _oov_hash(values, num_oov_buckets):
     return torch.as_tensor(farmhash.hash_bucket_fast(host, num_oov_buckets))
 
 
-class _VocabularyColumn(CategoricalColumn):
+class _VocabularyColumn(RawFeatureColumn, CategoricalColumn):
     """Shared lookup logic of the vocabulary list and file columns."""
-
-    @property
-    def name(self):
-        return self.key
-
-    @property
-    def parents(self):
-        return [self.key]
 
     @property
     def num_buckets(self):
@@ -118,18 +111,10 @@ class VocabularyFileCategoricalColumn(_VocabularyColumn):
         return cached
 
 
-class IdentityCategoricalColumn(CategoricalColumn):
+class IdentityCategoricalColumn(RawFeatureColumn, CategoricalColumn):
     """Integer features used as ids directly (see `categorical_column_with_identity`)."""
 
     _fields = ("key", "number_buckets", "default_value")
-
-    @property
-    def name(self):
-        return self.key
-
-    @property
-    def parents(self):
-        return [self.key]
 
     @property
     def num_buckets(self):
@@ -155,18 +140,10 @@ class IdentityCategoricalColumn(CategoricalColumn):
         return IdWeights(ids, mask, None)
 
 
-class HashedCategoricalColumn(CategoricalColumn):
+class HashedCategoricalColumn(RawFeatureColumn, CategoricalColumn):
     """Ids by hashing: `Fingerprint64(str(value)) % hash_bucket_size` (see `categorical_column_with_hash_bucket`)."""
 
     _fields = ("key", "hash_bucket_size", "dtype")
-
-    @property
-    def name(self):
-        return self.key
-
-    @property
-    def parents(self):
-        return [self.key]
 
     @property
     def num_buckets(self):

@@ -14,22 +14,14 @@ import numpy as np
 import torch
 
 from lamina.feature_column._base import (
-    CategoricalColumn, DenseColumn, FeatureColumnError, IdWeights, is_string,
+    CategoricalColumn, DenseColumn, FeatureColumnError, IdWeights, RawFeatureColumn, is_string,
 )
 
 
-class NumericColumn(DenseColumn):
+class NumericColumn(RawFeatureColumn, DenseColumn):
     """A real-valued feature of shape `shape` per example (see `numeric_column`)."""
 
     _fields = ("key", "shape", "default_value", "dtype", "normalizer_fn")
-
-    @property
-    def name(self):
-        return self.key
-
-    @property
-    def parents(self):
-        return [self.key]
 
     @property
     def variable_size(self):
